@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 export SOURCE_DATE_EPOCH := 1767225600
 
-.PHONY: help venv export clean-nbs sync-check lint nbtest pytest book book-only test serve lab bench clean
+.PHONY: help venv export clean-nbs sync-check lint nbtest pytest book book-only determinism test serve lab bench clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (sets up .venv first)"
@@ -53,10 +53,15 @@ book-only: venv
 
 book: export book-only
 
+# Chapters re-executed after the build; their text outputs must match the built book exactly.
+DETERMINISM_CHAPTERS ?= 01_gradcheck
+determinism: venv
+	$(BIN)/python tools/check_determinism.py $(DETERMINISM_CHAPTERS)
+
 pytest: venv
 	$(BIN)/python -m pytest -n 2
 
-test: venv sync-check lint nbtest book-only pytest
+test: venv sync-check lint nbtest book-only determinism pytest
 	@echo "make test: all checks passed"
 
 serve:

@@ -146,11 +146,39 @@ def _on_config_inited(app: Any, config: Any) -> None:
     _drop_thebe(app)
 
 
+def _exact_coalesce(original: Any) -> Any:
+    """Wrap myst-nb's stream merging so that chunk boundaries cannot change the text.
+
+    myst-nb strips each later chunk and appends a newline, so the same prints arriving in a
+    different number of chunks render differently (a print's text and its newline may land in two
+    chunks). Concatenating the chunks exactly first makes the merged text depend on the prints only.
+    """
+
+    def coalesce(outputs: list[Any]) -> list[Any]:
+        merged: list[Any] = []
+        first: dict[str, Any] = {}
+        for out in outputs:
+            if out["output_type"] == "stream":
+                if out["name"] in first:
+                    first[out["name"]]["text"] += out["text"]
+                    continue
+                first[out["name"]] = out
+            merged.append(out)
+        return original(merged)
+
+    return coalesce
+
+
 def setup(app: Any) -> dict[str, Any]:
     # Kernels started by the build inherit this environment: no progress bars in
     # the book's outputs, and code can tell it runs inside the book build.
     os.environ["TQDM_DISABLE"] = "1"
     os.environ["BACKPROP_BOOK_BUILD"] = "1"
+    import myst_nb.core.render as render
+
+    if not getattr(render.coalesce_streams, "exact", False):
+        render.coalesce_streams = _exact_coalesce(render.coalesce_streams)
+        render.coalesce_streams.exact = True  # type: ignore[attr-defined]
     app.add_config_value("nbdev_module_chapters", {}, "env")
     app.connect("config-inited", _on_config_inited)
     app.connect("source-read", _on_source_read)
