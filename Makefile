@@ -41,7 +41,7 @@ sync-check: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH bash tools/check_sync.sh
 
 lint: venv
-	$(BIN)/ruff check backprop_book tests bench tools _ext
+	$(BIN)/ruff check backprop_book tests $(wildcard bench) tools _ext
 	$(BIN)/mypy
 
 nbtest: venv
