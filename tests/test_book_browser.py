@@ -65,7 +65,7 @@ def test_the_book_has_its_pages():
         if REQUIRED:
             pytest.fail(f"the book is not built at {BOOK}")
         pytest.skip(f"the book is not built ({BOOK}); run 'make book'")
-    for expected in ("index.html", "nbs/01_gradcheck.html", "nbs/api.html", "nbs/references.html"):
+    for expected in ("nbs/index.html", "nbs/01_gradcheck.html", "nbs/api.html", "nbs/references.html"):
         assert expected in PAGES
 
 
