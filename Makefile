@@ -54,7 +54,7 @@ book-only: venv
 book: export book-only
 
 # Chapters re-executed after the build; their text outputs must match the built book exactly.
-DETERMINISM_CHAPTERS ?= 01_gradcheck
+DETERMINISM_CHAPTERS ?= 01_gradcheck 02_perceptron 11_rhw1986
 determinism: venv
 	$(BIN)/python tools/check_determinism.py $(DETERMINISM_CHAPTERS)
 
