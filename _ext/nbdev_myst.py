@@ -20,6 +20,7 @@ Every directive line is removed from the cell source.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -157,7 +158,8 @@ def _exact_coalesce(original: Any) -> Any:
     def coalesce(outputs: list[Any]) -> list[Any]:
         merged: list[Any] = []
         first: dict[str, Any] = {}
-        for out in outputs:
+        # Work on copies: the executed notebook saved under _build keeps its raw outputs.
+        for out in copy.deepcopy(outputs):
             if out["output_type"] == "stream":
                 if out["name"] in first:
                     first[out["name"]]["text"] += out["text"]
