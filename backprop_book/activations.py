@@ -95,9 +95,9 @@ def _shifted(z: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Return (z - max(z), z) along the last axis; a difference beyond the float range becomes -inf."""
     zf = _as_float(z)
     if zf.ndim == 0:
-        raise ValueError("softmax needs at least one axis (the classes); got a scalar")
+        raise ValueError("z must have at least one axis (the classes) for softmax; got a scalar")
     if zf.shape[-1] == 0:
-        raise ValueError(f"softmax needs at least one class on the last axis; got shape {zf.shape}")
+        raise ValueError(f"z must have at least one class on the last axis for softmax; got shape {zf.shape}")
     with np.errstate(over="ignore"):  # (-1e308) - 1e308 = -inf, and exp(-inf) = 0 is the right limit
         return zf - zf.max(axis=-1, keepdims=True), zf
 

@@ -203,9 +203,16 @@ def backward(root: Value) -> None:
 def value_and_grad(f: Callable[[list[Value]], Value],
                    x: Sequence[float] | np.ndarray) -> tuple[float, np.ndarray]:
     """f(x) and its gradient [∂f/∂x_i], from one forward pass on Values and one backward pass."""
-    arr = np.asarray(x, dtype=np.float64)
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError):
+        raise ValueError("x must be a 1-D array of real numbers (not a ragged list)") from None
+    if isinstance(x, (str, bytes)) or arr.dtype.kind not in "fiub":
+        raise TypeError(f"x must be a 1-D array of real numbers, got dtype {arr.dtype}")
     if arr.ndim != 1:
         raise ValueError(f"x must be a 1-D array of numbers, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("x contains NaN or inf")
     leaves = [Value(float(v), label=f"x_{{{i + 1}}}") for i, v in enumerate(arr)]
     out = f(leaves)
     if not isinstance(out, Value):
@@ -331,8 +338,8 @@ def _check_problem(net: Any, X: object, Y: object, loss: str) -> tuple[np.ndarra
     r0, rm = net.sizes[0], net.sizes[-1]
     X_arr = np.asarray(X)
     x_shape = X_arr.shape
-    if X_arr.dtype == object or not np.issubdtype(X_arr.dtype, np.number):
-        raise TypeError(f"X must be an array of numbers, got dtype {X_arr.dtype}")
+    if X_arr.dtype.kind not in "fiub":
+        raise TypeError(f"X must be an array of real numbers, got dtype {X_arr.dtype}")
     single = X_arr.ndim == 1
     X_arr = np.atleast_2d(X_arr).astype(np.float64)
     if X_arr.ndim != 2 or X_arr.shape[1] != r0 or X_arr.shape[0] == 0:
@@ -340,8 +347,8 @@ def _check_problem(net: Any, X: object, Y: object, loss: str) -> tuple[np.ndarra
     N = X_arr.shape[0]
     Y_arr = np.asarray(Y)
     y_shape = Y_arr.shape
-    if Y_arr.dtype == object or not np.issubdtype(Y_arr.dtype, np.number):
-        raise TypeError(f"Y must be an array of numbers, got dtype {Y_arr.dtype}")
+    if Y_arr.dtype.kind not in "fiub":
+        raise TypeError(f"Y must be an array of real numbers, got dtype {Y_arr.dtype}")
     if loss == "cross_entropy" and Y_arr.shape == (N,) and np.issubdtype(Y_arr.dtype, np.integer):
         if Y_arr.min() < 0 or Y_arr.max() >= rm:
             raise ValueError(f"integer labels Y must lie in 0..{rm - 1}, got {Y_arr.min()}..{Y_arr.max()}")

@@ -110,6 +110,8 @@ class SkipNet:
 
     def sources(self, k: int) -> tuple[int, ...]:
         """S(k): the layers j < k that feed layer k, in increasing order."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= self.m:
+            raise ValueError(f"k must be a layer number in 1..{self.m}; got {k!r}")
         return tuple(j for j, kk in self.connections if kk == k)
 
     def check_input(self, X: ArrayLike, name: str = "X") -> np.ndarray:
@@ -303,6 +305,17 @@ def _sigmoid(A: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-A))
 
 # %% ../nbs/11_rhw1986.ipynb #8d1acb67
+def _real_array(value: ArrayLike, name: str) -> np.ndarray:
+    """`value` as a float64 array; TypeError unless it holds real numbers (float, int or bool)."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a rectangular array of real numbers") from None
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must hold real numbers (float, int or bool); got dtype {arr.dtype}")
+    return arr.astype(np.float64)
+
+
 def _real(value: object) -> float | None:
     """float(value) for a real, non-bool number, else None."""
     if isinstance(value, bool) or not isinstance(value, Real):
@@ -323,8 +336,10 @@ def _check_training(epsilon: object, alpha: object, seeds: object, max_sweeps: o
     seed_list = list(seeds)
     if not seed_list:
         raise ValueError("seeds is empty; give at least one seed")
-    if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seed_list):
+    if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in seed_list):
         raise TypeError(f"seeds must be non-negative ints; got {seed_list!r}")
+    if any(s < 0 for s in seed_list):
+        raise ValueError(f"seeds must be non-negative ints; got {seed_list!r}")
     if isinstance(max_sweeps, bool) or not isinstance(max_sweeps, (int, np.integer)) or max_sweeps < 1:
         raise ValueError(f"max_sweeps must be a positive int; got {max_sweeps!r}")
     if isinstance(tols, (str, bytes)) or not isinstance(tols, Iterable):
@@ -458,7 +473,7 @@ class MirrorStats:
 # %% ../nbs/11_rhw1986.ipynb #3436429a
 def mirror_stats(W: ArrayLike) -> MirrorStats:
     """Mirror defect, pair-size ratios and opposition of input-to-hidden weights W, shape (n inputs, H units)."""
-    W_arr = np.asarray(W, dtype=np.float64)
+    W_arr = _real_array(W, "W")
     if W_arr.ndim != 2 or W_arr.shape[0] < 2 or W_arr.shape[0] % 2 or not np.all(np.isfinite(W_arr)):
         raise ValueError(f"W must be a finite (n, H) array of input-to-hidden weights with n even; "
                          f"got shape {np.shape(W)}")
@@ -474,7 +489,7 @@ def mirror_stats(W: ArrayLike) -> MirrorStats:
 # %% ../nbs/11_rhw1986.ipynb #6f41640c
 def binary_code_stats(H: ArrayLike, near: float = 0.1) -> tuple[float, int]:
     """Hidden activations H (patterns, units) in [0, 1]: fraction within `near` of 0 or 1, distinct rounded codes."""
-    H_arr = np.asarray(H, dtype=np.float64)
+    H_arr = _real_array(H, "H")
     if H_arr.ndim != 2 or H_arr.size == 0 or not np.all((H_arr >= 0) & (H_arr <= 1)):
         raise ValueError(f"H must be a non-empty 2-D array (patterns, hidden units) of values in [0, 1]; "
                          f"got shape {np.shape(H)}")

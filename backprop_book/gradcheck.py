@@ -3,13 +3,13 @@
 # %% auto #0
 __all__ = ['TINY', 'TOL', 'numerical_gradient', 'relative_error', 'GradCheck', 'check_gradient']
 
-# %% ../nbs/01_gradcheck.ipynb #c3c4188d
+# %% ../nbs/01_gradcheck.ipynb #1e20ad3a
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-# %% ../nbs/01_gradcheck.ipynb #e92bd656
+# %% ../nbs/01_gradcheck.ipynb #a538b96b
 def _as_float_array(x: object, name: str) -> np.ndarray:
     """Validate that `name` is a non-empty, finite, writeable floating-point ndarray."""
     if not isinstance(x, np.ndarray):
@@ -22,7 +22,7 @@ def _as_float_array(x: object, name: str) -> np.ndarray:
         raise ValueError(f"{name} contains NaN or inf")
     return x
 
-# %% ../nbs/01_gradcheck.ipynb #4adc0dd6
+# %% ../nbs/01_gradcheck.ipynb #7c912a22
 def _scalar(value: object, where: str) -> float:
     """Turn f's return value into a finite Python float, or say what was wrong with it."""
     v = np.asarray(value)
@@ -33,7 +33,7 @@ def _scalar(value: object, where: str) -> float:
         raise ValueError(f"f returned a non-finite value ({out}) {where}")
     return out
 
-# %% ../nbs/01_gradcheck.ipynb #8501088f
+# %% ../nbs/01_gradcheck.ipynb #5f505ee3
 def numerical_gradient(f: Callable[[np.ndarray], object], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """Central differences: df/dx_i ~ (f(x + h e_i) - f(x - h e_i)) / 2h for every entry of `x`."""
     x = _as_float_array(x, "x")
@@ -58,18 +58,21 @@ def numerical_gradient(f: Callable[[np.ndarray], object], x: np.ndarray, h: floa
         grad[idx] = (f_plus - f_minus) / float(up - down)
     return grad
 
-# %% ../nbs/01_gradcheck.ipynb #bfbc2f3b
+# %% ../nbs/01_gradcheck.ipynb #37e1a8cd
 TINY: float = 1e-2  #: The floor tau of the relative error: smaller components are compared on an absolute scale.
 
-# %% ../nbs/01_gradcheck.ipynb #3c7f3511
+# %% ../nbs/01_gradcheck.ipynb #bd52739e
 #: The book's tolerance on rel(a, n) for float64 central differences at h = 1e-5 where f is smooth.
 TOL: float = 1e-7
 
-# %% ../nbs/01_gradcheck.ipynb #41b4884c
+# %% ../nbs/01_gradcheck.ipynb #fb4c08a9
 def relative_error(a: object, n: object, tiny: float = TINY) -> np.ndarray:
     """Elementwise rel(a, n) = |a - n| / max(|a|, |n|, tiny)."""
-    a_arr = np.asarray(a, dtype=np.float64)
-    n_arr = np.asarray(n, dtype=np.float64)
+    a_arr, n_arr = np.asarray(a), np.asarray(n)
+    for name, arr in (("a", a_arr), ("n", n_arr)):
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers, got an array of dtype {arr.dtype}")
+    a_arr, n_arr = a_arr.astype(np.float64), n_arr.astype(np.float64)
     if a_arr.shape != n_arr.shape:
         raise ValueError(f"a and n must have the same shape, got {a_arr.shape} and {n_arr.shape}")
     if not (np.isfinite(tiny) and tiny > 0):
@@ -77,7 +80,7 @@ def relative_error(a: object, n: object, tiny: float = TINY) -> np.ndarray:
     scale = np.maximum(np.maximum(np.abs(a_arr), np.abs(n_arr)), tiny)
     return np.abs(a_arr - n_arr) / scale
 
-# %% ../nbs/01_gradcheck.ipynb #063d3f0b
+# %% ../nbs/01_gradcheck.ipynb #aa02479c
 @dataclass(frozen=True)
 class GradCheck:
     """Result of a gradient check: the worst relative error and where it occurred."""
@@ -95,7 +98,7 @@ class GradCheck:
         return (f"worst relative error {self.max_rel_error:.2e} at index {self.index} "
                 f"(analytic {self.analytic:.10g}, numeric {self.numeric:.10g})")
 
-# %% ../nbs/01_gradcheck.ipynb #e2683d9d
+# %% ../nbs/01_gradcheck.ipynb #3c3b8222
 def check_gradient(
     f: Callable[[np.ndarray], object],
     grad_f: Callable[[np.ndarray], object],

@@ -4,9 +4,13 @@
 __all__ = ['HIDDEN_ACTIVATIONS', 'OUTPUT_ACTIVATIONS', 'check_input', 'Trace', 'MLP', 'forward_node_by_node', 'linear_collapse']
 
 # %% ../nbs/04_mlp.ipynb #855ca32a
+import hashlib
 import operator
+import os
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
@@ -22,8 +26,8 @@ def _real_array(value: Any, what: str) -> np.ndarray:
         raise TypeError(f"{what} must be an array of real numbers; got {type(value).__name__}")
     try:
         arr = np.asarray(value)
-    except (ValueError, TypeError) as err:
-        raise ValueError(f"{what} must be a rectangular array of real numbers ({err})") from None
+    except (ValueError, TypeError):
+        raise ValueError(f"{what} must be a rectangular array of real numbers (rows of equal length)") from None
     kind = arr.dtype.kind
     if kind not in "fiub":
         raise TypeError(f"{what} must hold real numbers (float, int or bool); got dtype {arr.dtype}")
@@ -283,6 +287,15 @@ class MLP:
         return (f"MLP(sizes={self.sizes}, hidden={self.hidden!r}, output={self.output!r}, "
                 f"dtype={self.dtype.name}, n_params={self.n_params})")
 
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write sizes, activations, dtype, seed, every W^k and b^k and their SHA-256 digest to `path` (.npz)."""
+        _save_npz(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> "MLP":
+        """The network written by `save` (no pickle); ValueError for a truncated, tampered or foreign file."""
+        return _load_npz(cls, path)
+
 # %% ../nbs/04_mlp.ipynb #c8576a80
 def forward_node_by_node(net: MLP, x: ArrayLike) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """For one example x: a_j^k = b_j^k + sum_i w_ij^k o_i^{k-1}, o_j^k = g(a_j^k); lists a, o by layer k = 0..m."""
@@ -322,3 +335,103 @@ def linear_collapse(net: MLP) -> tuple[np.ndarray, np.ndarray]:
         W = W @ net.weights[k - 1]
         b = b @ net.weights[k - 1] + net.biases[k - 1]
     return W, b
+
+# %% ../nbs/04_mlp.ipynb #83ea0745
+#| code-fold: true
+_FILE_FORMAT = "backprop_book.MLP"
+_FILE_VERSION = 1
+_FILE_META = ("format", "version", "sizes", "hidden", "output", "dtype", "seed")
+
+
+def _npz_digest(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over every array but 'sha256', in name order: name, dtype, shape and little-endian bytes."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        if name == "sha256":
+            continue
+        arr = np.ascontiguousarray(arrays[name])
+        arr = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
+        h.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def _check_path(path: object, method: str) -> None:
+    """A file name: str or os.PathLike (an int would be taken by open() as a file descriptor)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"MLP.{method}(path): path must be a str or os.PathLike file name; "
+                        f"got {type(path).__name__}")
+
+
+def _save_npz(net: "MLP", path: str | os.PathLike[str]) -> None:
+    """Write net to `path` exactly (no '.npz' appended), as plain arrays plus their digest."""
+    _check_path(path, "save")
+    arrays: dict[str, np.ndarray] = {
+        "format": np.array(_FILE_FORMAT), "version": np.array(_FILE_VERSION, dtype=np.int64),
+        "sizes": np.array(net.sizes, dtype=np.int64), "hidden": np.array(net.hidden),
+        "output": np.array(net.output), "dtype": np.array(net.dtype.name), "seed": np.array(str(net.seed)),
+    }
+    for k in range(1, net.m + 1):
+        arrays[f"W{k}"], arrays[f"b{k}"] = net.weights[k - 1], net.biases[k - 1]
+    arrays["sha256"] = np.array(_npz_digest(arrays))
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)  # type: ignore[arg-type]  # (numpy's stub types **kwds like allow_pickle)
+
+
+def _text(arrays: dict[str, np.ndarray], key: str, where: str) -> str:
+    """The string stored in the 0-d text array `key`."""
+    arr = arrays[key]
+    if arr.shape != () or arr.dtype.kind != "U":
+        raise ValueError(f"{where}: '{key}' must be a text scalar; got dtype {arr.dtype}, shape {arr.shape}")
+    return str(arr)
+
+
+def _load_npz(cls: type["MLP"], path: str | os.PathLike[str]) -> "MLP":
+    """Read, verify (format, version, digest, names, shapes, dtype, finiteness) and rebuild a network."""
+    _check_path(path, "load")
+    where = f"MLP.load(path): {Path(path).name}"
+    with open(path, "rb") as f:  # we open and close the file: np.load would leave it open on failure
+        try:
+            data = np.load(f, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):  # a .npy file: one bare array
+                raise ValueError("not an archive")
+            with data:
+                arrays = {name: data[name] for name in data.files}
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
+            raise ValueError(f"{where} is not a readable .npz archive written by MLP.save (truncated or "
+                             f"another kind of file: {type(err).__name__})") from None
+    missing = [key for key in (*_FILE_META, "sha256") if key not in arrays]
+    if missing:
+        raise ValueError(f"{where} is not a complete MLP file: missing array(s) {missing}")
+    if _text(arrays, "format", where) != _FILE_FORMAT:
+        raise ValueError(f"{where}: format must be {_FILE_FORMAT!r}; got {str(arrays['format'])!r}")
+    version = arrays["version"]
+    if version.shape != () or version.dtype.kind != "i" or int(version) != _FILE_VERSION:
+        raise ValueError(f"{where}: unsupported format version {version!s}; this package reads version {_FILE_VERSION}")
+    if _text(arrays, "sha256", where) != _npz_digest(arrays):
+        raise ValueError(f"{where}: the SHA-256 digest does not match the arrays (the file was changed or damaged)")
+    sizes = arrays["sizes"]
+    if sizes.ndim != 1 or sizes.dtype.kind != "i":
+        raise ValueError(f"{where}: sizes must be a 1-D integer array (r_0, ..., r_m); got {sizes!r}")
+    seed_text = _text(arrays, "seed", where)
+    if seed_text != "None" and not seed_text.lstrip("-").isdigit():
+        raise ValueError(f"{where}: seed must be 'None' or an integer; got {seed_text!r}")
+    seed = None if seed_text == "None" else int(seed_text)
+    try:
+        net = cls([int(r) for r in sizes], hidden=_text(arrays, "hidden", where),
+                  output=_text(arrays, "output", where), seed=seed, dtype=_text(arrays, "dtype", where))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}: {err}") from None
+    expected = set(_FILE_META) | {"sha256"} | {f"{p}{k}" for k in range(1, net.m + 1) for p in "Wb"}
+    if set(arrays) != expected:
+        raise ValueError(f"{where}: for sizes {net.sizes} the file must hold exactly the arrays "
+                         f"{sorted(expected)}; got {sorted(arrays)}")
+    for k in range(1, net.m + 1):
+        for name, attr in ((f"W{k}", "weights"), (f"b{k}", "biases")):
+            if arrays[name].dtype != net.dtype:
+                raise ValueError(f"{where}: '{name}' must have dtype {net.dtype.name}; got {arrays[name].dtype}")
+            try:
+                getattr(net, attr)[k - 1] = arrays[name]
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"{where}: {err}") from None
+    return net

@@ -6,17 +6,30 @@ __all__ = ['check_inputs', 'check_data', 'augment', 'PerceptronHistory', 'Percep
 
 # %% ../nbs/02_perceptron.ipynb #94b9f3b9
 from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 
 # %% ../nbs/02_perceptron.ipynb #8925ea84
+def _real_array(value: object, name: str, what: str) -> np.ndarray:
+    """`value` as a float64 array; TypeError unless it holds real numbers (float, int or bool)."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be {what}; got {type(value).__name__}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be {what}, a rectangular array (rows of equal length)") from None
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must be {what}, holding real numbers (float, int or bool); "
+                        f"got dtype {arr.dtype}")
+    return arr.astype(np.float64)
+
+
 def check_inputs(X: object) -> np.ndarray:
     """Validate inputs X: a non-empty (N, n) array of finite numbers; return it as float64."""
-    try:
-        X = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"X must be an array of numbers of shape (N, n): {err}") from None
+    X = _real_array(X, "X", "an array of numbers of shape (N, n)")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D of shape (N, n), one example per row; got shape {X.shape}")
     if X.shape[0] == 0 or X.shape[1] == 0:
@@ -29,10 +42,7 @@ def check_inputs(X: object) -> np.ndarray:
 def check_data(X: object, d: object) -> tuple[np.ndarray, np.ndarray]:
     """Validate a data set: X (N, n) finite numbers, d (N,) labels in {0, 1}; return float64, int64."""
     X = check_inputs(X)
-    try:
-        d_float = np.asarray(d, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"d must be an array of labels in {{0, 1}}: {err}") from None
+    d_float = _real_array(d, "d", "an array of labels in {0, 1}")
     if d_float.ndim != 1:
         raise ValueError(f"d must be 1-D of shape (N,) = ({X.shape[0]},); got shape {d_float.shape}")
     if d_float.shape[0] != X.shape[0]:
@@ -46,7 +56,9 @@ def check_data(X: object, d: object) -> tuple[np.ndarray, np.ndarray]:
 # %% ../nbs/02_perceptron.ipynb #48002f80
 def augment(X: np.ndarray) -> np.ndarray:
     """Prepend the constant input x_0 = 1: rows (x_1..x_n) -> (1, x_1..x_n)."""
-    X = np.asarray(X, dtype=np.float64)
+    X = _real_array(X, "X", "an array of numbers of shape (N, n) or (n,)")
+    if X.ndim == 0:
+        raise ValueError("X must be an array of numbers of shape (N, n) or (n,); got a scalar")
     return np.concatenate([np.ones(X.shape[:-1] + (1,)), X], axis=-1)
 
 # %% ../nbs/02_perceptron.ipynb #1bd81950
@@ -89,9 +101,11 @@ class Perceptron:
 
     def __init__(self, w: Sequence[float] | np.ndarray | None = None, b: float = 0.0) -> None:
         self.w: np.ndarray | None = None
-        self.b = float(b)
+        if isinstance(b, bool) or not isinstance(b, Real):
+            raise TypeError(f"b must be a real number, got {type(b).__name__}")
+        self.b: float = float(b)
         if w is not None:
-            w_arr = np.array(w, dtype=np.float64)
+            w_arr = _real_array(w, "w", "a 1-D array of numbers")
             if w_arr.ndim != 1 or w_arr.size == 0 or not np.all(np.isfinite(w_arr)):
                 raise ValueError(f"w must be a non-empty finite 1-D array, got shape {w_arr.shape}")
             self.w = w_arr
@@ -110,10 +124,7 @@ class Perceptron:
 
     def _inputs(self, X: object) -> np.ndarray:
         w = self._weights()
-        try:
-            X = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"X must be an array of numbers of shape (N, {w.size}): {err}") from None
+        X = _real_array(X, "X", f"an array of numbers of shape (N, {w.size}) or ({w.size},)")
         if X.ndim not in (1, 2) or X.shape[-1] != w.size:
             raise ValueError(f"X must have shape (N, {w.size}) or ({w.size},), got {X.shape}")
         if not np.all(np.isfinite(X)):
@@ -214,7 +225,9 @@ def radius(X: object) -> float:
 def separator_margin(X: object, d: object, w: object, b: float) -> float:
     """gamma = min_j s_j (b + w.x_j) / ||(b, w)|| with s_j = 2 d_j - 1 (negative if (w, b) errs)."""
     X, d = check_data(X, d)
-    theta = np.concatenate([[float(b)], np.asarray(w, dtype=np.float64).ravel()])
+    if isinstance(b, bool) or not isinstance(b, Real):
+        raise TypeError(f"b must be a real number, got {type(b).__name__}")
+    theta = np.concatenate([[float(b)], _real_array(w, "w", f"a vector of {X.shape[1]} numbers").ravel()])
     if theta.size != X.shape[1] + 1:
         raise ValueError(f"w must have {X.shape[1]} entries to match X, got {theta.size - 1}")
     norm = np.linalg.norm(theta)
@@ -225,6 +238,9 @@ def separator_margin(X: object, d: object, w: object, b: float) -> float:
 # %% ../nbs/02_perceptron.ipynb #fc2bf366
 def novikoff_bound(R: float, gamma: float) -> float:
     """(R / gamma)^2, Novikoff's bound on the number of updates from a zero start."""
+    R = _check_positive_number(R, "R")
+    if isinstance(gamma, bool) or not isinstance(gamma, Real):
+        raise TypeError(f"the margin gamma must be a number > 0, got {type(gamma).__name__}")
     if not gamma > 0:
         raise ValueError(f"the margin gamma must be > 0 for the bound to apply, got {gamma}")
     return float((R / gamma) ** 2)
@@ -288,6 +304,8 @@ def xor_data() -> tuple[np.ndarray, np.ndarray]:
 # %% ../nbs/02_perceptron.ipynb #0bc865c6
 def find_cycle(thetas: Sequence[np.ndarray]) -> tuple[int, int] | None:
     """First (start, period) with thetas[start] == thetas[start + period] exactly, or None."""
+    if isinstance(thetas, (str, bytes)) or not isinstance(thetas, Iterable):
+        raise TypeError(f"thetas must be a sequence of weight vectors, got {type(thetas).__name__}")
     seen: dict[bytes, int] = {}
     for i, theta in enumerate(thetas):
         key = np.asarray(theta, dtype=np.float64).tobytes()
