@@ -34,6 +34,18 @@ def _checked(op: str, compute: Callable[[], float]) -> float:
         raise ValueError(f"{op} overflows float64 (result {out})")
     return out
 
+# %% ../nbs/10_autodiff.ipynb #17c5ddc1
+def _power(x: float, c: float) -> tuple[float, float]:
+    """x**c and its local derivative c·x^(c-1), for a constant exponent c; refuses what is undefined."""
+    if not math.isfinite(c):
+        raise ValueError(f"x ** c: the exponent must be finite, got {c}")
+    if x < 0 and not c.is_integer():
+        raise ValueError(f"x ** c: a negative base ({x:g}) needs an integer exponent, got {c:g}")
+    if x == 0 and c < 1 and c != 0:
+        raise ValueError(f"x ** c: the derivative of x**{c:g} is infinite at x = 0")
+    out = _checked(f"x ** {c:g}", lambda: x**c)
+    return out, (0.0 if c == 0 else c * x ** (c - 1))
+
 # %% ../nbs/10_autodiff.ipynb #2ea07f32
 class Value:
     """A scalar node: `data`, `grad` = ∂root/∂node, and `parents` with the local derivatives ∂node/∂parent."""
@@ -107,16 +119,8 @@ class Value:
                             "(write (y * x.log()).exp() for x**y)")
         if not isinstance(c, Real):
             return NotImplemented
-        c, x = float(c), self.data
-        if not math.isfinite(c):
-            raise ValueError(f"x ** c: the exponent must be finite, got {c}")
-        if x < 0 and not c.is_integer():
-            raise ValueError(f"x ** c: a negative base ({x:g}) needs an integer exponent, got {c:g}")
-        if x == 0 and c < 1 and c != 0:
-            raise ValueError(f"x ** c: the derivative of x**{c:g} is infinite at x = 0")
-        out = _checked(f"x ** {c:g}", lambda: x**c)
-        local = 0.0 if c == 0 else c * x ** (c - 1)
-        return Value(out, (self,), (local,), f"**{c:g}")  # ∂/∂x = c x^(c-1)
+        out, local = _power(self.data, float(c))
+        return Value(out, (self,), (local,), f"**{float(c):g}")  # ∂/∂x = c x^(c-1)
 
     def exp(self) -> "Value":
         """e^x, with local derivative e^x."""
@@ -527,15 +531,8 @@ class Dual:
             raise TypeError("Dual ** Dual is not supported: the exponent must be a real number")
         if not isinstance(c, Real):
             return NotImplemented
-        c, x = float(c), self.primal
-        if not math.isfinite(c):
-            raise ValueError(f"x ** c: the exponent must be finite, got {c}")
-        if x < 0 and not c.is_integer():
-            raise ValueError(f"x ** c: a negative base ({x:g}) needs an integer exponent, got {c:g}")
-        if x == 0 and c < 1 and c != 0:
-            raise ValueError(f"x ** c: the derivative of x**{c:g} is infinite at x = 0")
-        out = _checked(f"x ** {c:g}", lambda: x**c)
-        return Dual(out, (0.0 if c == 0 else c * x ** (c - 1)) * self.tangent)
+        out, local = _power(self.primal, float(c))
+        return Dual(out, local * self.tangent)
 
     def exp(self) -> "Dual":
         """e^x + e^x ẋ ε."""

@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 
 from .activations import Activation, get_activation
 from .losses import Loss, as_targets, check_compatible, get_loss
-from .mlp import MLP, Trace
+from .mlp import MLP, Trace, _check_sizes  # the same layer-size rules as the MLP
 
 # %% ../nbs/11_rhw1986.ipynb #366afc45
 def package_lr(epsilon: float, N: int) -> float:
@@ -23,21 +23,6 @@ def package_lr(epsilon: float, N: int) -> float:
     if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
         raise ValueError(f"N (the number of training patterns) must be a positive int; got {N!r}")
     return float(epsilon) * int(N)
-
-# %% ../nbs/11_rhw1986.ipynb #189a741c
-def _check_sizes(sizes: object) -> tuple[int, ...]:
-    """sizes = (r_0, ..., r_m): at least two positive ints."""
-    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Iterable):
-        raise TypeError(f"sizes must be a sequence of layer sizes (r_0, ..., r_m); got {sizes!r}")
-    out = tuple(sizes)
-    if len(out) < 2:
-        raise ValueError(f"sizes must list at least two layer sizes (r_0 inputs, ..., r_m outputs); got {out}")
-    for k, r in enumerate(out):
-        if isinstance(r, (bool, np.bool_)) or not isinstance(r, (int, np.integer)):
-            raise TypeError(f"sizes[{k}] = r_{k} must be an int; got {r!r} ({type(r).__name__})")
-        if r < 1:
-            raise ValueError(f"sizes[{k}] = r_{k} must be at least 1; got {r}")
-    return tuple(int(r) for r in out)
 
 # %% ../nbs/11_rhw1986.ipynb #ed4b5298
 def _check_connections(connections: object, m: int) -> tuple[tuple[int, int], ...]:
