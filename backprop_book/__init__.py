@@ -12,5 +12,6 @@ import backprop_book.mlp
 import backprop_book.losses
 import backprop_book.backprop
 import backprop_book.train
+import backprop_book.cost
 import backprop_book.autodiff
 import backprop_book.experiments

@@ -8,6 +8,7 @@ __all__ = ['check_data', 'loss', 'output_deltas', 'gradients_node_by_node', 'bac
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .activations import Activation
 from .losses import Loss, as_targets, check_compatible, get_loss
 from .mlp import MLP, Trace, check_input, forward_node_by_node
 
@@ -44,6 +45,8 @@ def loss(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str = "squared") -> float:
 # %% ../nbs/07_backprop.ipynb #319fe8ba
 def output_deltas(net: MLP, loss_fn: Loss, a: np.ndarray, o: np.ndarray, y: np.ndarray) -> np.ndarray:
     """δ_j^m = Σ_l (∂E_d/∂o_l^m)(∂o_l^m/∂a_j^m) for one example, node by node (δ_j^m = ŷ_j - y_j for natural pairs)."""
+    if not isinstance(loss_fn, Loss):
+        raise TypeError(f"loss_fn must be a Loss (e.g. get_loss('squared')), got {type(loss_fn).__name__}")
     r = len(o)
     delta = np.zeros(r, dtype=net.dtype)
     if net.output == loss_fn.natural_output:  # squared+identity, cross-entropy+softmax, BCE+sigmoid
@@ -137,11 +140,15 @@ MLP.gradients = gradients  # type: ignore[attr-defined]
 # %% ../nbs/07_backprop.ipynb #680289ed
 def flatten(weights: list[np.ndarray], biases: list[np.ndarray]) -> np.ndarray:
     """θ = (W^1, b^1, ..., W^m, b^m) as one vector, each matrix row by row."""
+    if len(weights) != len(biases):
+        raise ValueError(f"weights and biases must list the same number of layers, got {len(weights)} and {len(biases)}")
     return np.concatenate([p.ravel() for W, b in zip(weights, biases, strict=True) for p in (W, b)])
 
 # %% ../nbs/07_backprop.ipynb #ac85413b
 def flat_params(net: MLP) -> np.ndarray:
     """All parameters θ of net as one new vector (see flatten)."""
+    if not isinstance(net, MLP):
+        raise TypeError(f"net must be an MLP, got {type(net).__name__}")
     return flatten(net.weights, net.biases)
 
 # %% ../nbs/07_backprop.ipynb #3578b3a1
@@ -161,3 +168,110 @@ def set_flat_params(net: MLP, theta: ArrayLike) -> None:
         for target in (net.weights[k], net.biases[k]):
             target[...] = values[start:start + target.size].reshape(target.shape)
             start += target.size
+
+# %% ../nbs/07_backprop.ipynb #017369bf
+class _Workspace:
+    """Arrays for N examples, allocated once: A^k, O^k, Δ^k, scratch T^k and masks M^k (k = 1..m), dW, db."""
+
+    def __init__(self, net: MLP, N: int) -> None:
+        r, m, dt = net.sizes, net.m, net.dtype
+        self.N = N
+        rows = [0] + [N] * m  # layer 0 needs no arrays of its own: A[0] and O[0] are set to X
+        self.A: list[np.ndarray] = [np.empty((rows[k], r[k]), dt) for k in range(m + 1)]
+        self.O = [A if self._is_identity(net, k) else np.empty_like(A) for k, A in enumerate(self.A)]
+        self.D = [np.empty_like(A) for A in self.A]  # Δ^k
+        self.T = [np.empty_like(A) for A in self.A]  # scratch for g and g'
+        self.M = [np.empty(A.shape, bool) for A in self.A]  # masks (sigmoid, relu)
+        self.dW = [np.empty_like(W) for W in net.weights]
+        self.db = [np.empty_like(b) for b in net.biases]
+
+    @staticmethod
+    def _is_identity(net: MLP, k: int) -> bool:
+        """Whether layer k's activation is the identity (then O^k is stored as A^k itself)."""
+        return k > 0 and (net.g_o if k == net.m else net.g).name == "identity"
+
+# %% ../nbs/07_backprop.ipynb #9821b1a7
+def _sigmoid_into(A: np.ndarray, O: np.ndarray, e: np.ndarray, d: np.ndarray, mask: np.ndarray) -> None:  # noqa: E741
+    """O = σ(A) in place: e = exp(-|A|), d = 1 + e, O = 1/d where A ≥ 0 and e/d elsewhere."""
+    np.abs(A, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    np.add(e, 1, out=d)
+    np.greater_equal(A, 0, out=mask)
+    np.maximum(e, mask, out=e)  # numerator: 1 where A ≥ 0 (as e ≤ 1), else e
+    np.divide(e, d, out=O)
+
+# %% ../nbs/07_backprop.ipynb #a08b0148
+def _activate_into(g: Activation, ws: _Workspace, k: int) -> None:
+    """O^k = g(A^k) into the workspace, with the same operations as g.f (scratch: T^k, Δ^k, M^k)."""
+    A, O = ws.A[k], ws.O[k]  # noqa: E741
+    if g.name == "sigmoid":
+        _sigmoid_into(A, O, ws.T[k], ws.D[k], ws.M[k])  # Δ^k is free during the forward phase
+    elif g.name == "tanh":
+        np.tanh(A, out=O)
+    elif g.name == "relu":
+        np.maximum(A, 0, out=O)
+    elif g.name == "step":
+        np.greater(A, 0, out=O)
+    elif O is not A:  # softmax (identity layers store O^k as A^k)
+        np.copyto(O, g.f(A))
+
+# %% ../nbs/07_backprop.ipynb #e301991c
+def _vjp_into(g: Activation, ws: _Workspace, k: int) -> None:
+    """Δ^k ← Δ^k ⊙ g'(A^k) in place, from the stored O^k where cheaper (same operations as g.vjp)."""
+    A, O, G, T = ws.A[k], ws.O[k], ws.D[k], ws.T[k]  # noqa: E741
+    if g.name == "sigmoid":  # G * O * (1 - O)
+        np.multiply(G, O, out=G)
+        np.subtract(1, O, out=T)
+        np.multiply(G, T, out=G)
+    elif g.name == "tanh":  # G * (1 - O * O)
+        np.multiply(O, O, out=T)
+        np.subtract(1, T, out=T)
+        np.multiply(G, T, out=G)
+    elif g.name == "relu":  # G * [A > 0]
+        np.greater(A, 0, out=ws.M[k])
+        np.multiply(G, ws.M[k], out=G)
+    elif g.name == "step":
+        G.fill(0)
+    elif g.name != "identity":  # softmax output with the squared error
+        np.copyto(G, g.vjp(A, O, G))
+
+# %% ../nbs/07_backprop.ipynb #5828c218
+def _forward_into(net: MLP, ws: _Workspace, X: np.ndarray) -> None:
+    """A^k = O^{k-1} W^k + b^k, O^k = g(A^k) into ws, for a validated X of shape (ws.N, r_0)."""
+    ws.A[0] = ws.O[0] = X
+    for k in range(1, net.m + 1):
+        np.matmul(ws.O[k - 1], net.weights[k - 1], out=ws.A[k])
+        np.add(ws.A[k], net.biases[k - 1], out=ws.A[k])
+        _activate_into(net.g_o if k == net.m else net.g, ws, k)
+
+# %% ../nbs/07_backprop.ipynb #283c30fc
+def _output_delta_into(net: MLP, ws: _Workspace, Y: np.ndarray, loss_fn: Loss) -> None:
+    """Δ^m = (Ŷ - Y)/N into ws.D[m], times g_o'(A^m) (a vjp) unless g_o is the loss's natural output."""
+    m, D = net.m, ws.D
+    np.subtract(ws.O[m], Y, out=D[m])
+    np.divide(D[m], ws.N, out=D[m])
+    if net.output != loss_fn.natural_output:
+        _vjp_into(net.g_o, ws, m)
+
+# %% ../nbs/07_backprop.ipynb #934f278e
+def _backward_into(net: MLP, ws: _Workspace, Y: np.ndarray, loss_fn: Loss) -> None:
+    """Δ^m, then ∂E/∂W^k = (O^{k-1})ᵀ Δ^k, ∂E/∂b^k = 1ᵀ Δ^k into ws.dW, ws.db and Δ^{k-1} = (Δ^k (W^k)ᵀ) ⊙ g'."""
+    D = ws.D
+    _output_delta_into(net, ws, Y, loss_fn)
+    for k in range(net.m, 0, -1):
+        np.matmul(ws.O[k - 1].T, D[k], out=ws.dW[k - 1])  # (O^{k-1})ᵀ Δ^k
+        np.sum(D[k], axis=0, out=ws.db[k - 1])  # column sums of Δ^k
+        if k > 1:  # Δ^{k-1} = (Δ^k (W^k)ᵀ) ⊙ g'(A^{k-1})
+            np.matmul(D[k], net.weights[k - 1].T, out=D[k - 1])
+            _vjp_into(net.g, ws, k - 1)
+
+# %% ../nbs/07_backprop.ipynb #c972b115
+def _error_into(net: MLP, ws: _Workspace, Y: np.ndarray, loss_fn: Loss) -> float:
+    """E from the forward values in ws: 1/(2N) Σ (Ŷ - Y)² in place for the squared loss, else _error."""
+    if loss_fn.name != "squared":
+        return _error(net, ws.A[net.m], Y, loss_fn)
+    R = ws.D[net.m]  # scratch: overwrites Δ^m
+    np.subtract(ws.O[net.m], Y, out=R)
+    np.multiply(R, R, out=R)
+    return float(0.5 * np.sum(R) / ws.N)

@@ -13,7 +13,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
-from .backprop import _backward, _error, check_data
+from backprop_book.backprop import (
+    _backward_into,
+    _error_into,
+    _forward_into,
+    _Workspace,
+    check_data,
+)
+from .losses import Loss
 from .mlp import MLP
 
 # %% ../nbs/08_training.ipynb #3ab16dce
@@ -64,6 +71,33 @@ def _show_progress(progress: object) -> bool:
     return progress
 
 # %% ../nbs/08_training.ipynb #3d923821
+def _update(params: list[np.ndarray], grads: list[np.ndarray], velocity: list[np.ndarray],
+            lr: float, momentum: float) -> None:
+    """In place: Δθ(t) = momentum Δθ(t-1) - lr ∂E/∂θ, θ += Δθ(t) (momentum 0: θ -= lr ∂E/∂θ); grads are scaled."""
+    if momentum == 0.0:
+        for p, g in zip(params, grads, strict=True):
+            np.multiply(g, lr, out=g)
+            np.subtract(p, g, out=p)
+        return
+    for p, v, g in zip(params, velocity, grads, strict=True):
+        np.multiply(v, momentum, out=v)
+        np.multiply(g, lr, out=g)
+        np.subtract(v, g, out=v)
+        np.add(p, v, out=p)
+
+# %% ../nbs/08_training.ipynb #82fce609
+def _train_step(net: MLP, ws: _Workspace, X: np.ndarray, Y: np.ndarray, loss_fn: Loss, lr: float,
+                momentum: float, velocity: list[np.ndarray], forward: bool = True) -> bool:
+    """One step on a validated batch: forward (unless ws holds it), backward, update; False if Ŷ is not finite."""
+    if forward:
+        _forward_into(net, ws, X)
+    if not np.all(np.isfinite(ws.A[net.m])):  # outputs overflowed: the steps are too large
+        return False
+    _backward_into(net, ws, Y, loss_fn)
+    _update(list(net.weights) + list(net.biases), ws.dW + ws.db, velocity, lr, momentum)
+    return True
+
+# %% ../nbs/08_training.ipynb #2176b320
 def train(
     net: MLP,
     X: ArrayLike,
@@ -87,8 +121,12 @@ def train(
     rng = np.random.default_rng(int(seed))
     lr, momentum, epochs = float(lr), float(momentum), int(epochs)
     params = list(net.weights) + list(net.biases)
-    velocity = [np.zeros_like(p) for p in params]
+    velocity = [np.zeros_like(p) for p in params] if momentum else []
     last_good = [p.copy() for p in params]
+    work = {N: _Workspace(net, N)}  # one workspace per batch size (the last batch may be smaller)
+    rows_X: dict[int, np.ndarray] = {}  # the rows of a mini-batch, gathered into reused arrays
+    rows_Y: dict[int, np.ndarray] = {}
+    fresh = False  # whether work[N] holds the forward phase of the current parameters on all of X
     history = History()
     bar = tqdm(range(1, epochs + 1), desc="training", unit="epoch", disable=not show, leave=False)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
@@ -97,24 +135,24 @@ def train(
             finite = True
             for start in range(0, N, batch):
                 if order is None:
-                    Xb, Yb = X_arr, Y_arr
+                    finite = _train_step(net, work[N], X_arr, Y_arr, loss_fn, lr, momentum, velocity, not fresh)
                 else:
                     rows = order[start:start + batch]
-                    Xb, Yb = X_arr[rows], Y_arr[rows]
-                trace = net.forward_trace(Xb)
-                finite = bool(np.all(np.isfinite(trace.A[net.m])))
-                if not finite:  # outputs overflowed: the steps are too large
+                    n = len(rows)
+                    if n not in work:
+                        work[n] = _Workspace(net, n)
+                        rows_X[n] = np.empty((n, X_arr.shape[1]), net.dtype)
+                        rows_Y[n] = np.empty((n, Y_arr.shape[1]), net.dtype)
+                    Xb, Yb = np.take(X_arr, rows, axis=0, out=rows_X[n]), np.take(Y_arr, rows, axis=0, out=rows_Y[n])
+                    finite = _train_step(net, work[n], Xb, Yb, loss_fn, lr, momentum, velocity)
+                fresh = False
+                if not finite:
                     break
-                dW, db = _backward(net, trace, Yb, loss_fn)
-                for p, v, g in zip(params, velocity, dW + db, strict=True):
-                    v *= momentum  # Δθ(t) = momentum Δθ(t-1) - lr ∂E/∂θ
-                    g *= lr
-                    v -= g
-                    p += v  # in place: net's own arrays
             if finite:
-                A_m = net.forward_trace(X_arr).A[net.m]
-                finite = bool(np.all(np.isfinite(A_m)))
-            E = _error(net, A_m, Y_arr, loss_fn) if finite else float("nan")
+                _forward_into(net, work[N], X_arr)
+                fresh = True
+                finite = bool(np.all(np.isfinite(work[N].A[net.m])))
+            E = _error_into(net, work[N], Y_arr, loss_fn) if finite else float("nan")
             if not np.isfinite(E):
                 for p, good in zip(params, last_good, strict=True):
                     np.copyto(p, good)
@@ -129,9 +167,11 @@ def train(
             history.epochs = epoch
             if show and (epoch % max(1, epochs // 100) == 0 or epoch == epochs):
                 bar.set_postfix(loss=f"{E:.4g}", refresh=False)
-            if callback is not None and callback(epoch, net, E):
-                history.stopped_early = True
-                break
+            if callback is not None:
+                fresh = False  # the callback may change the network
+                if callback(epoch, net, E):
+                    history.stopped_early = True
+                    break
     bar.close()
     return history
 
@@ -140,6 +180,8 @@ def make_sine(n: int, seed: int = 0, noise: float = 0.1) -> tuple[np.ndarray, np
     """n points x ~ U(-π, π) sorted, y = sin(x) + noise·N(0, 1); returns X (n, 1), Y (n, 1)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)):
+        raise TypeError(f"noise must be a real number, got {noise!r}")
     if not (np.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise must be a non-negative number, got {noise!r}")
     rng = np.random.default_rng(seed)

@@ -227,3 +227,52 @@ def test_backward_checks_its_trace_and_targets():
         backward(NET, trace, np.zeros((5, 1)))
     with pytest.raises(TypeError, match="trace"):
         backward(NET, (trace.A, trace.O), Y_OK)
+
+
+# The workspace fast path (used by train): same operations, so identical results.
+FAST_PAIRS = [("squared", out) for out in ("identity", "step", "sigmoid", "tanh", "relu", "softmax")]
+FAST_PAIRS += [("cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid")]
+
+
+@given(layer_sizes(1, 4, 7), st.integers(1, 6), st.sampled_from(["identity", "step", "sigmoid", "tanh", "relu"]),
+       st.sampled_from(FAST_PAIRS), st.sampled_from([np.float64, np.float32]), seeds())
+def test_workspace_path_is_bit_identical_to_gradients_and_loss(sizes, N, hidden, pair, dtype, seed):
+    from backprop_book.backprop import (
+        _backward_into,
+        _error_into,
+        _forward_into,
+        _Workspace,
+        check_data,
+    )
+
+    loss_name, output = pair
+    sizes = sizes[:-1] + [max(sizes[-1], 2)] if output == "softmax" else sizes
+    net = MLP(sizes, hidden=hidden, output=output, seed=seed % 1000, dtype=dtype)
+    rng = np.random.default_rng(seed)
+    net.biases = [rng.normal(size=b.shape) for b in net.biases]
+    X = 3 * rng.normal(size=(N, sizes[0]))
+    if loss_name == "cross_entropy":
+        Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=N)]
+    elif loss_name == "binary_cross_entropy":
+        Y = rng.integers(0, 2, size=(N, sizes[-1])).astype(float)
+    else:
+        Y = rng.normal(size=(N, sizes[-1]))
+    X_arr, Y_arr, loss_fn = check_data(net, X, Y, loss_name)
+    ws = _Workspace(net, N)
+    for _ in range(2):  # a reused workspace gives the same again
+        _forward_into(net, ws, X_arr)
+        _backward_into(net, ws, Y_arr, loss_fn)
+        dW, db = net.gradients(X, Y, loss_name)
+        for fast, ref in zip(ws.dW + ws.db, dW + db, strict=True):
+            assert fast.dtype == ref.dtype and np.array_equal(fast, ref)
+        assert np.array_equal(ws.O[net.m], net.forward(X))
+        assert _error_into(net, ws, Y_arr, loss_fn) == net.loss(X, Y, loss_name)
+
+
+def test_gradients_still_returns_fresh_arrays():
+    net = MLP((3, 4, 2), seed=0)
+    X, Y = np.ones((5, 3)), np.zeros((5, 2))
+    first, second = net.gradients(X, Y), net.gradients(X, Y)
+    arrays = first[0] + first[1] + second[0] + second[1]
+    assert len({id(a) for a in arrays}) == len(arrays)
+    assert not any(np.shares_memory(a, p) for a in arrays for p in net.weights + net.biases)

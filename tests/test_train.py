@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import float_arrays, seeds
+from strategies import float_arrays, layer_sizes, seeds
 
 from backprop_book.backprop import flat_params, flatten, set_flat_params
 from backprop_book.mlp import MLP
@@ -182,3 +182,44 @@ def test_make_sine(n, seed):
 def test_data_generators_refuse_bad_arguments(call):
     with pytest.raises(ValueError):
         call()
+
+
+@given(layer_sizes(1, 3, 6), st.integers(1, 8), st.sampled_from([np.float64, np.float32]),
+       st.floats(1e-3, 1.0), seeds())
+def test_fast_step_is_exactly_the_plain_gradient_update(sizes, N, dtype, lr, seed):
+    rng = np.random.default_rng(seed)
+    X, Y = rng.normal(size=(N, sizes[0])), rng.normal(size=(N, sizes[-1]))
+    net = MLP(sizes, hidden="sigmoid", output="identity", seed=seed % 1000, dtype=dtype)
+    dW, db = net.gradients(X, Y)
+    expected = [p - lr * g for p, g in zip(net.weights + net.biases, dW + db, strict=True)]
+    train(net, X, Y, lr=lr, epochs=1, progress=False)
+    for p, e in zip(net.weights + net.biases, expected, strict=True):
+        assert p.dtype == e.dtype and np.array_equal(p, e)
+
+
+def test_reused_forward_phase_changes_nothing():
+    """Full batch reuses the error's forward phase for the next step; a callback switches that off."""
+    X, Y = make_sine(24, seed=2)
+    runs = []
+    for callback in (None, lambda epoch, net, E: None):
+        net = MLP((1, 6, 1), hidden="sigmoid", output="identity", seed=3)
+        history = train(net, X, Y, lr=0.5, momentum=0.5, epochs=15, callback=callback, progress=False)
+        runs.append((flat_params(net), history.loss))
+    assert np.array_equal(runs[0][0], runs[1][0]) and runs[0][1] == runs[1][1]
+
+
+def test_a_callback_that_changes_the_network_is_respected():
+    X, Y = make_sine(12, seed=4)
+    net = MLP((1, 3, 1), hidden="tanh", output="identity", seed=0)
+    by_hand = net.copy()
+
+    def halve(epoch, network, E):
+        network.weights[0] *= 0.5  # in place, between two steps
+
+    train(net, X, Y, lr=0.2, epochs=2, callback=halve, progress=False)
+    for _ in range(2):
+        theta = flat_params(by_hand) - 0.2 * flatten(*by_hand.gradients(X, Y))
+        set_flat_params(by_hand, theta)
+        by_hand.weights[0] *= 0.5
+    assert np.array_equal(flat_params(net), flat_params(by_hand))
+
