@@ -21,6 +21,7 @@ import backprop_book
 from backprop_book import activations as act
 from backprop_book import autodiff as ad
 from backprop_book import backprop as bp
+from backprop_book import cost as co
 from backprop_book import experiments as ex
 from backprop_book import gradcheck as gc
 from backprop_book import losses as ls
@@ -283,6 +284,14 @@ CASES: list[Case] = [
     Case("tr.make_sine/noise-str", lambda: tr.make_sine(5, noise="0.1"), T, r"noise must be a (non-negative|real) number"),
     Case("tr.make_spiral/classes=1", lambda: tr.make_spiral(5, n_classes=1), V, r"n_classes must be an integer >= 2"),
     Case("tr.make_spiral/noise-nan", lambda: tr.make_spiral(5, noise=float("nan")), V, r"noise must be a non-negative number"),
+    # ---- cost (nbs/09_cost.ipynb)
+    Case("co.multiply_adds/one-layer", lambda: co.multiply_adds([2], 4), V, r"sizes must be at least two positive integers"),
+    Case("co.multiply_adds/N=0", lambda: co.multiply_adds([2, 3], 0), V, r"N \(the number of examples\) must be a positive integer"),
+    Case("co.stored_numbers/str", lambda: co.stored_numbers("ab", 1), V, r"sizes must be at least two positive integers"),
+    Case("co.stored_numbers/N<0", lambda: co.stored_numbers([2, 3], -1), V, r"N \(the number of examples\) must be a positive integer"),
+    Case("co.time_calls/not-callable", lambda: co.time_calls({"a": 1}), T, r"fns must be a non-empty dict of callables"),
+    Case("co.loglog_slope/lengths", lambda: co.loglog_slope([1, 2], [1]), V, r"x and y must be 1-D of the same length"),
+    Case("co.loglog_slope/negative", lambda: co.loglog_slope([1, -2], [1, 2]), V, r"positive"),
     # ---- autodiff
     Case("ad.Value/str", lambda: ad.Value("1"), T, r"data must be a real number"),
     Case("ad.Value/nan", lambda: ad.Value(float("nan")), V, r"data must be finite"),
@@ -417,9 +426,9 @@ def test_bad_input_is_refused_clearly(case: Case):
 
 # Public callables of these modules with no row in CASES, and why none is needed.
 MODULE_PREFIX = {"gc": "gradcheck", "pc": "perceptron", "act": "activations", "mlp": "mlp", "MLP": "mlp",
-                 "ls": "losses", "bp": "backprop", "tr": "train", "ad": "autodiff", "ex": "experiments"}
+                 "ls": "losses", "bp": "backprop", "tr": "train", "ad": "autodiff", "ex": "experiments", "co": "cost"}
 RECORDS = ("Activation", "GraphSize", "ValueGraph", "MirrorStats", "SweepRun", "SweepSummary", "GradCheck",
-           "Loss", "Trace", "MaxMargin", "PerceptronHistory", "SeparableData", "History")
+           "Loss", "Trace", "MaxMargin", "PerceptronHistory", "SeparableData", "History", "Timing")
 NO_ARGUMENTS = ("perceptron.xor_data", "mlp.MLP.copy", "autodiff.Value.backward", "autodiff.Value.relu",
                 "autodiff.Value.sigmoid", "autodiff.Value.step", "autodiff.Value.tanh", "autodiff.Dual.relu",
                 "autodiff.Dual.sigmoid", "autodiff.Dual.step", "autodiff.Dual.tanh",
