@@ -11,15 +11,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .mlp import _check_sizes  # the same layer-size rules as the MLP
+
 # %% ../nbs/09_cost.ipynb #d2db43f4
 def _check_sizes_N(sizes: Sequence[int], N: int) -> tuple[list[int], int]:
-    """Validate layer sizes (r_0, ..., r_m), m ≥ 1, and a number of examples N ≥ 1."""
-    r = list(sizes)
-    if len(r) < 2 or any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 1 for x in r):
-        raise ValueError(f"sizes must be at least two positive integers (r_0, ..., r_m); got {sizes!r}")
+    """Validate layer sizes (r_0, ..., r_m), m ≥ 1, as the MLP does, and a number of examples N ≥ 1."""
+    r = list(_check_sizes(sizes))
     if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
         raise ValueError(f"N (the number of examples) must be a positive integer; got {N!r}")
-    return [int(x) for x in r], int(N)
+    return r, int(N)
 
 # %% ../nbs/09_cost.ipynb #3fc0d982
 def multiply_adds(sizes: Sequence[int], N: int) -> tuple[int, int]:

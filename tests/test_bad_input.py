@@ -285,9 +285,10 @@ CASES: list[Case] = [
     Case("tr.make_spiral/classes=1", lambda: tr.make_spiral(5, n_classes=1), V, r"n_classes must be an integer >= 2"),
     Case("tr.make_spiral/noise-nan", lambda: tr.make_spiral(5, noise=float("nan")), V, r"noise must be a non-negative number"),
     # ---- cost (nbs/09_cost.ipynb)
-    Case("co.multiply_adds/one-layer", lambda: co.multiply_adds([2], 4), V, r"sizes must be at least two positive integers"),
+    Case("co.multiply_adds/one-layer", lambda: co.multiply_adds([2], 4), V, r"sizes must list at least two layer sizes"),
     Case("co.multiply_adds/N=0", lambda: co.multiply_adds([2, 3], 0), V, r"N \(the number of examples\) must be a positive integer"),
-    Case("co.stored_numbers/str", lambda: co.stored_numbers("ab", 1), V, r"sizes must be at least two positive integers"),
+    Case("co.stored_numbers/str", lambda: co.stored_numbers("ab", 1), T, r"sizes must be a sequence of layer sizes"),
+    Case("co.stored_numbers/zero-width", lambda: co.stored_numbers([2, 0, 1], 1), V, r"sizes\[1\] = r_1 must be at least 1"),
     Case("co.stored_numbers/N<0", lambda: co.stored_numbers([2, 3], -1), V, r"N \(the number of examples\) must be a positive integer"),
     Case("co.time_calls/not-callable", lambda: co.time_calls({"a": 1}), T, r"fns must be a non-empty dict of callables"),
     Case("co.loglog_slope/lengths", lambda: co.loglog_slope([1, 2], [1]), V, r"x and y must be 1-D of the same length"),

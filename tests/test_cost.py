@@ -41,11 +41,16 @@ def test_stored_numbers_match_a_real_trace(sizes, N):
     assert stored_numbers(sizes, N) == sum(a.size for a in arrays.values())
 
 
-@pytest.mark.parametrize("sizes, N", [((3,), 1), ((3, 0, 1), 1), ((2, 1), 0), ((2, 1.5), 1), ((2, 1), True)])
-def test_counts_refuse_bad_sizes(sizes, N):
-    with pytest.raises(ValueError, match="sizes|N"):
+@pytest.mark.parametrize(
+    "sizes, N, error",
+    [((3,), 1, ValueError), ((3, 0, 1), 1, ValueError), ((2, 1), 0, ValueError),
+     ((2, 1.5), 1, TypeError), ((2, 1), True, ValueError)],
+)
+def test_counts_refuse_bad_sizes(sizes, N, error):
+    # The same rules (and error types) as MLP(sizes): a non-integer size is a TypeError.
+    with pytest.raises(error, match="sizes|N"):
         multiply_adds(sizes, N)
-    with pytest.raises(ValueError, match="sizes|N"):
+    with pytest.raises(error, match="sizes|N"):
         stored_numbers(sizes, N)
 
 
