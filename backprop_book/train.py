@@ -4,6 +4,8 @@
 __all__ = ['DivergenceError', 'History', 'train', 'make_sine', 'make_spiral']
 
 # %% ../nbs/08_training.ipynb #53c25d81
+import ctypes
+import importlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,9 +16,10 @@ from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
 from backprop_book.backprop import (
-    _backward_into,
     _error_into,
     _forward_into,
+    _output_delta_into,
+    _vjp_into,
     _Workspace,
     check_data,
 )
@@ -86,15 +89,89 @@ def _update(params: list[np.ndarray], grads: list[np.ndarray], velocity: list[np
         np.add(p, v, out=p)
 
 # %% ../nbs/08_training.ipynb #82fce609
+_Gemm = Callable[..., None]  # a BLAS routine cblas_?gemm, called through ctypes
+
+# %% ../nbs/08_training.ipynb #c5ce6792
+def _load_gemm() -> dict[np.dtype, _Gemm]:
+    """The cblas_dgemm and cblas_sgemm (64-bit integers) of the BLAS numpy calls, by dtype; {} if absent."""
+    found: dict[np.dtype, _Gemm] = {}
+    for module in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):  # numpy 2, numpy 1
+        try:
+            lib = ctypes.CDLL(importlib.import_module(module).__file__)
+            break
+        except (ImportError, OSError, TypeError):
+            continue
+    else:
+        return found
+    i64, ptr = ctypes.c_int64, ctypes.c_void_p
+    for dtype, scalar, letter in ((np.float64, ctypes.c_double, "d"), (np.float32, ctypes.c_float, "s")):
+        for name in (f"scipy_cblas_{letter}gemm64_", f"cblas_{letter}gemm64_"):  # numpy >= 2.0, 1.x wheels
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.argtypes = [ctypes.c_int] * 3 + [i64] * 3 + [scalar, ptr, i64, ptr, i64, scalar, ptr, i64]
+                fn.restype = None
+                found[np.dtype(dtype)] = fn
+                break
+    return found
+
+# %% ../nbs/08_training.ipynb #2f60af37
+def _gemm_update(gemm: _Gemm, alpha: float, O: np.ndarray, D: np.ndarray, beta: float, C: np.ndarray) -> None:  # noqa: E741
+    """C ← α Oᵀ D + β C in one BLAS call; O (N, p), D (N, q), C (p, q) C-ordered, of gemm's dtype."""
+    N, p = O.shape
+    q = D.shape[1]
+    row_major, transposed, plain = 101, 112, 111  # the CBLAS constants
+    gemm(row_major, transposed, plain, p, q, N, alpha, O.ctypes.data, p, D.ctypes.data, q, beta, C.ctypes.data, q)
+
+# %% ../nbs/08_training.ipynb #f69a65c7
+def _gemm_agrees(gemm: _Gemm, dtype: np.dtype) -> bool:
+    """Whether _gemm_update(gemm, -2, O, D, 1, C) gives C - 2 Oᵀ D exactly on small integers."""
+    rng = np.random.default_rng(0)
+    O, D, C = (rng.integers(-4, 5, size=shape).astype(dtype) for shape in ((5, 3), (5, 4), (3, 4)))  # noqa: E741
+    expected = C - 2 * (O.T @ D)
+    _gemm_update(gemm, -2.0, O, D, 1.0, C)
+    return bool(np.array_equal(C, expected))
+
+# %% ../nbs/08_training.ipynb #3eb43c07
+_GEMM = {dtype: fn for dtype, fn in _load_gemm().items() if _gemm_agrees(fn, dtype)}
+
+# %% ../nbs/08_training.ipynb #4e019a20
+_FUSE_MIN = 4096  # weights in W^k from which folding the update into the product pays for the call
+
+# %% ../nbs/08_training.ipynb #3a41d31b
+def _backward_update_into(net: MLP, ws: _Workspace, Y: np.ndarray, loss_fn: Loss, lr: float,
+                          momentum: float, velocity: list[np.ndarray]) -> None:
+    """Backward phase and update in one sweep, k = m..1: W^k ← W^k - lr (O^{k-1})ᵀ Δ^k (with momentum: via Δθ)."""
+    D, m, gemm = ws.D, net.m, _GEMM.get(net.dtype)
+    _output_delta_into(net, ws, Y, loss_fn)
+    for k in range(m, 0, -1):
+        W, O = net.weights[k - 1], ws.O[k - 1]  # noqa: E741
+        step = velocity[k - 1:k]  # [ΔW^k(t-1)] with momentum, else []
+        fold = gemm if W.size >= _FUSE_MIN and all(
+            a.flags.c_contiguous and a.flags.aligned for a in [W, O, D[k], *step]) else None
+        if fold is None:
+            np.matmul(O.T, D[k], out=ws.dW[k - 1])  # (O^{k-1})ᵀ Δ^k
+        np.sum(D[k], axis=0, out=ws.db[k - 1])  # column sums of Δ^k
+        if k > 1:  # Δ^{k-1} = (Δ^k (W^k)ᵀ) ⊙ g'(A^{k-1}), with W^k before its update
+            np.matmul(D[k], W.T, out=D[k - 1])
+            _vjp_into(net.g, ws, k - 1)
+        if fold is None:
+            _update([W], [ws.dW[k - 1]], step, lr, momentum)
+        elif momentum == 0.0:
+            _gemm_update(fold, -lr, O, D[k], 1.0, W)  # W ← W - lr Oᵀ Δ
+        else:
+            _gemm_update(fold, -lr, O, D[k], momentum, step[0])  # ΔW ← momentum ΔW - lr Oᵀ Δ
+            np.add(W, step[0], out=W)
+    _update(net.biases, ws.db, velocity[m:], lr, momentum)
+
+# %% ../nbs/08_training.ipynb #3d733bff
 def _train_step(net: MLP, ws: _Workspace, X: np.ndarray, Y: np.ndarray, loss_fn: Loss, lr: float,
                 momentum: float, velocity: list[np.ndarray], forward: bool = True) -> bool:
-    """One step on a validated batch: forward (unless ws holds it), backward, update; False if Ŷ is not finite."""
+    """One step on a validated batch: forward (unless ws holds it), backward and update; False if Ŷ is not finite."""
     if forward:
         _forward_into(net, ws, X)
     if not np.all(np.isfinite(ws.A[net.m])):  # outputs overflowed: the steps are too large
         return False
-    _backward_into(net, ws, Y, loss_fn)
-    _update(list(net.weights) + list(net.biases), ws.dW + ws.db, velocity, lr, momentum)
+    _backward_update_into(net, ws, Y, loss_fn, lr, momentum, velocity)
     return True
 
 # %% ../nbs/08_training.ipynb #2176b320

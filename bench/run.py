@@ -24,6 +24,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
+import backprop_book.train as train_module  # noqa: E402
 from backprop_book.backprop import (  # noqa: E402
     _forward_into,
     _Workspace,
@@ -69,6 +70,7 @@ def machine() -> dict:
         "platform": platform.platform(),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load_before": list(os.getloadavg()),
+        "gemm": {dtype.name: fn.__name__ for dtype, fn in train_module._GEMM.items()},
     }
 
 
@@ -95,6 +97,17 @@ def bare_products(net: MLP, X: np.ndarray) -> Callable[[], None]:
             np.matmul(O[k - 1].T, D[k], out=dW[k - 1])
             if k > 1:
                 np.matmul(D[k], net.weights[k - 1].T, out=D[k - 1])
+    return run
+
+
+def plain_step(net: MLP, ws: _Workspace, X: np.ndarray, Y: np.ndarray, loss_fn) -> Callable[[], None]:
+    """The training step with the plain update (two passes over each W^k), as without a BLAS gemm."""
+    def run() -> None:
+        found, train_module._GEMM = train_module._GEMM, {}
+        try:
+            _train_step(net, ws, X, Y, loss_fn, LR, 0.0, [])
+        finally:
+            train_module._GEMM = found
     return run
 
 
@@ -153,6 +166,7 @@ def step_benchmarks(configs: list, dtypes: list, rounds: int) -> list[dict]:
                 "forward": lambda net=net, X=X: net.forward(X),
                 "forward_ws": lambda net=net, ws=ws, X=X: _forward_into(net, ws, X),
                 "step": lambda net=net, ws=ws, X=X, Y=Y, f=loss_fn: _train_step(net, ws, X, Y, f, LR, 0.0, []),
+                "step_plain": plain_step(net, ws, X, Y, loss_fn),
                 "bare": bare_products(net, X),
                 **torch_fns(net, X, Y),
             }
@@ -164,6 +178,7 @@ def step_benchmarks(configs: list, dtypes: list, rounds: int) -> list[dict]:
                    "step_over_forward": ratio(t, "step", "forward_ws"),
                    "step_over_user_forward": ratio(t, "step", "forward"),
                    "step_over_bare": ratio(t, "step", "bare"),
+                   "plain_over_bare": ratio(t, "step_plain", "bare"),
                    "gflops_step": 2 * (fwd + bwd) / t["step"].median / 1e9}
             if "torch_step" in t:
                 row["torch_over_step"] = ratio(t, "torch_step", "step")
@@ -171,6 +186,7 @@ def step_benchmarks(configs: list, dtypes: list, rounds: int) -> list[dict]:
             rows.append(row)
             print(f"  {str(sizes):26s} N={N:4d} {row['dtype']:8s} step {t['step'].median * 1e3:9.3f} ms "
                   f"step/fwd {row['step_over_forward']:5.2f} step/bare {row['step_over_bare']:5.2f} "
+                  f"(plain update {row['plain_over_bare']:5.2f}) "
                   f"torch/step {row.get('torch_over_step', float('nan')):5.2f}", flush=True)
     return rows
 

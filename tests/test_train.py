@@ -223,3 +223,116 @@ def test_a_callback_that_changes_the_network_is_respected():
         by_hand.weights[0] *= 0.5
     assert np.array_equal(flat_params(net), flat_params(by_hand))
 
+
+
+# The update folded into BLAS gemm (C ← λ Oᵀ Δ + μ C) for large layers.
+def _plain_and_folded_step(net, X, Y, lr, momentum, velocity):
+    """One _train_step with every layer folded (_FUSE_MIN = 1) and one on the plain path (no BLAS routine)."""
+    from unittest import mock
+
+    import backprop_book.train as tr
+    from backprop_book.backprop import _Workspace, check_data
+
+    X_arr, Y_arr, loss_fn = check_data(net, X, Y)
+    runs = []
+    for patch in (mock.patch.object(tr, "_FUSE_MIN", 1), mock.patch.object(tr, "_GEMM", {})):
+        copy, v = net.copy(), [a.copy() for a in velocity]
+        with patch, np.errstate(all="raise"):
+            assert tr._train_step(copy, _Workspace(copy, X_arr.shape[0]), X_arr, Y_arr, loss_fn, lr, momentum, v)
+        runs.append((copy, v))
+    return runs
+
+
+def _step_inputs(net, X, Y):
+    """O^{k-1} and Δ^k of the step (the same on both paths), from the workspace backward phase."""
+    from backprop_book.backprop import _backward_into, _forward_into, _Workspace, check_data
+
+    X_arr, Y_arr, loss_fn = check_data(net, X, Y)
+    ws = _Workspace(net, X_arr.shape[0])
+    _forward_into(net, ws, X_arr)
+    _backward_into(net, ws, Y_arr, loss_fn)
+    return ws.O, ws.D
+
+
+@given(layer_sizes(1, 3, 9), st.integers(1, 40), st.sampled_from([np.float64, np.float32]),
+       st.floats(1e-3, 1.0), st.sampled_from([0.0, 0.5, 0.9]), seeds())
+def test_folded_update_is_within_the_rounding_bound(sizes, N, dtype, lr, momentum, seed):
+    from backprop_book.train import _GEMM
+
+    if np.dtype(dtype) not in _GEMM:
+        pytest.skip(f"no BLAS gemm found for {np.dtype(dtype).name}")
+    rng = np.random.default_rng(seed)
+    X, Y = rng.normal(size=(N, sizes[0])), rng.normal(size=(N, sizes[-1]))
+    net = MLP(sizes, hidden="sigmoid", output="identity", seed=seed % 1000, dtype=dtype)
+    params = net.weights + net.biases
+    velocity = [rng.normal(scale=0.1, size=p.shape).astype(dtype) for p in params] if momentum else []
+    (folded, v_f), (plain, v_p) = _plain_and_folded_step(net, X, Y, lr, momentum, velocity)
+    O, D = _step_inputs(net, X, Y)  # noqa: E741
+    u = np.finfo(dtype).eps / 2
+    for k in range(1, net.m + 1):
+        # (eq-train-gemm-bound): each path is within (N + 2) u (|C| + lr |O|ᵀ|Δ|) of the exact result
+        C_old = velocity[k - 1] * momentum if momentum else net.weights[k - 1]
+        bound = 2 * (N + 2) * u * (np.abs(C_old) + lr * np.abs(O[k - 1]).T @ np.abs(D[k]))
+        if momentum:
+            assert np.all(np.abs(v_f[k - 1] - v_p[k - 1]) <= bound)
+            W_new = np.abs(net.weights[k - 1]) + np.abs(v_p[k - 1]) + bound
+            bound = bound + 2 * u * W_new  # then W + ΔW, rounded once on each path
+        assert np.all(np.abs(folded.weights[k - 1] - plain.weights[k - 1]) <= bound)
+    for b_f, b_p in zip(folded.biases, plain.biases, strict=True):  # biases always take the plain path
+        assert np.array_equal(b_f, b_p)
+
+
+def test_large_layers_are_folded_by_default_and_small_ones_are_not():
+    """train() hands W^1 (120 x 80 weights) to gemm and updates the small W^2 on the plain path."""
+    from unittest import mock
+
+    import backprop_book.train as tr
+
+    if not tr._GEMM:
+        pytest.skip("no BLAS gemm found")
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(30, 120)), rng.normal(size=(30, 1))
+    net = MLP((120, 80, 1), hidden="sigmoid", output="identity", seed=0)
+    assert net.weights[0].size >= tr._FUSE_MIN > net.weights[1].size
+    reference, W_old = net.copy(), net.weights[0].copy()
+    O, D = _step_inputs(net, X, Y)  # noqa: E741
+    with mock.patch.object(tr, "_gemm_update", wraps=tr._gemm_update) as spy:
+        train(net, X, Y, lr=0.5, epochs=1, progress=False)
+    assert spy.call_count == 1 and spy.call_args.args[5] is net.weights[0]
+    with mock.patch.object(tr, "_GEMM", {}):
+        train(reference, X, Y, lr=0.5, epochs=1, progress=False)
+    bound = 2 * (30 + 2) * np.finfo(float).eps / 2 * (np.abs(W_old) + 0.5 * np.abs(O[0]).T @ np.abs(D[1]))
+    assert np.all(np.abs(net.weights[0] - reference.weights[0]) <= bound)
+    assert np.array_equal(net.weights[1], reference.weights[1])
+
+
+def test_blas_routines_are_found_in_numpy_wheels():
+    from backprop_book.train import _GEMM
+
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    if blas.get("name") != "scipy-openblas":
+        pytest.skip(f"numpy built with {blas.get('name')}, not the OpenBLAS of the numpy wheels")
+    assert set(_GEMM) == {np.dtype(np.float64), np.dtype(np.float32)}
+
+
+def test_a_wrongly_wired_routine_is_rejected():
+    from backprop_book.train import _GEMM, _gemm_agrees
+
+    for dtype in (np.dtype(np.float64), np.dtype(np.float32)):
+        assert not _gemm_agrees(lambda *args: None, dtype)
+        if dtype in _GEMM:
+            assert _gemm_agrees(_GEMM[dtype], dtype)
+
+
+def test_arrays_not_in_c_order_take_the_plain_path():
+    """Fortran-ordered weights and data cannot be handed to the row-major call; the step stays exact."""
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(50, 70)), rng.normal(size=(50, 2))
+    net = MLP((70, 90, 2), hidden="tanh", output="identity", seed=1)
+    net.weights = [np.asfortranarray(W) for W in net.weights]
+    assert not net.weights[0].flags.c_contiguous
+    dW, db = net.gradients(X, Y)
+    expected = [p - 0.1 * g for p, g in zip(net.weights + net.biases, dW + db, strict=True)]
+    train(net, np.asfortranarray(X), Y, lr=0.1, epochs=1, progress=False)
+    for p, e in zip(net.weights + net.biases, expected, strict=True):
+        assert np.array_equal(p, e)
