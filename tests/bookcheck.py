@@ -88,8 +88,9 @@ async () => {
     if (t.includes("\\(") || t.includes("\\[") || t.includes("$$") || t.includes("\\begin{")) raw.push(t.trim().slice(0, 60));
   }
   if (raw.length) problems.push("untypeset math: " + raw.slice(0, 3).join(" | "));
-  // nbdev directives must never show, anywhere on the page (code included).
-  if (document.body.textContent.includes("#|")) problems.push("an nbdev directive line (#|) is visible");
+  // nbdev directives must never show, anywhere on the page (code included). A directive starts a line;
+  // "#|" elsewhere is not one (an equation's "#" link followed by a formula that opens with "|").
+  if (/(^|\n)[ \t]*#\|/.test(document.body.textContent)) problems.push("an nbdev directive line (#|) is visible");
   // Cell outputs must not carry tracebacks or warnings.
   for (const out of document.querySelectorAll(".cell_output, .output")) {
     const t = out.textContent;

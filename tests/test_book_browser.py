@@ -92,6 +92,7 @@ BROKEN = {
         "untypeset math",
     ),
     "nbdev directive": (HEAD + "<pre>#| export\nx = 1</pre></body></html>", "directive"),
+    "nbdev directive inside code": (HEAD + "<p>intro</p><pre>x = 0\n  #| hide\ny = 1</pre></body></html>", "directive"),
     "traceback in output": (
         HEAD + '<div class="cell_output"><pre>Traceback (most recent call last):\n  ...</pre></div></body></html>',
         "traceback",
