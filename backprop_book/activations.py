@@ -13,16 +13,24 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 # %% ../nbs/03_activations.ipynb #1a1c6af5
-def _as_float(z: ArrayLike, name: str = "z") -> np.ndarray:
-    """Return z as a float ndarray (float dtypes kept, ints/bools -> float64); reject other dtypes."""
-    arr = np.asarray(z)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)
-                                    or np.issubdtype(arr.dtype, np.integer)
-                                    or arr.dtype == np.bool_):
-        raise TypeError(f"{name} must be a real numeric array (float, int or bool); got dtype {arr.dtype}")
-    if not np.issubdtype(arr.dtype, np.floating):
-        arr = arr.astype(np.float64)
+#| code-fold: true
+def _real_array(value: object, what: str) -> np.ndarray:
+    """np.asarray(value), refusing ragged nesting and non-numeric dtypes (object, str, complex)."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{what} must be an array of real numbers; got {type(value).__name__}")
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"{what} must be a rectangular array of real numbers (rows of equal length)") from None
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{what} must hold real numbers (float, int or bool); got dtype {arr.dtype}")
     return arr
+
+# %% ../nbs/03_activations.ipynb #f516530c
+def _as_float(z: object, name: str = "z") -> np.ndarray:
+    """z as a float ndarray: float dtypes kept, ints and bools -> float64, anything else refused."""
+    arr = _real_array(z, name)
+    return arr if arr.dtype.kind == "f" else arr.astype(np.float64)
 
 # %% ../nbs/03_activations.ipynb #d694f450
 def identity(z: ArrayLike) -> np.ndarray:

@@ -11,7 +11,7 @@ from numbers import Real
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .activations import Activation, get_activation
+from .activations import Activation, _real_array, get_activation
 from .losses import Loss, as_targets, check_compatible, get_loss
 from .mlp import MLP, Trace, _check_sizes  # the same layer-size rules as the MLP
 
@@ -290,17 +290,6 @@ def _sigmoid(A: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-A))
 
 # %% ../nbs/11_rhw1986.ipynb #8d1acb67
-def _real_array(value: ArrayLike, name: str) -> np.ndarray:
-    """`value` as a float64 array; TypeError unless it holds real numbers (float, int or bool)."""
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a rectangular array of real numbers") from None
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"{name} must hold real numbers (float, int or bool); got dtype {arr.dtype}")
-    return arr.astype(np.float64)
-
-
 def _real(value: object) -> float | None:
     """float(value) for a real, non-bool number, else None."""
     if isinstance(value, bool) or not isinstance(value, Real):
@@ -458,7 +447,7 @@ class MirrorStats:
 # %% ../nbs/11_rhw1986.ipynb #3436429a
 def mirror_stats(W: ArrayLike) -> MirrorStats:
     """Mirror defect, pair-size ratios and opposition of input-to-hidden weights W, shape (n inputs, H units)."""
-    W_arr = _real_array(W, "W")
+    W_arr = _real_array(W, "W").astype(np.float64)
     if W_arr.ndim != 2 or W_arr.shape[0] < 2 or W_arr.shape[0] % 2 or not np.all(np.isfinite(W_arr)):
         raise ValueError(f"W must be a finite (n, H) array of input-to-hidden weights with n even; "
                          f"got shape {np.shape(W)}")
@@ -474,7 +463,7 @@ def mirror_stats(W: ArrayLike) -> MirrorStats:
 # %% ../nbs/11_rhw1986.ipynb #6f41640c
 def binary_code_stats(H: ArrayLike, near: float = 0.1) -> tuple[float, int]:
     """Hidden activations H (patterns, units) in [0, 1]: fraction within `near` of 0 or 1, distinct rounded codes."""
-    H_arr = _real_array(H, "H")
+    H_arr = _real_array(H, "H").astype(np.float64)
     if H_arr.ndim != 2 or H_arr.size == 0 or not np.all((H_arr >= 0) & (H_arr <= 1)):
         raise ValueError(f"H must be a non-empty 2-D array (patterns, hidden units) of values in [0, 1]; "
                          f"got shape {np.shape(H)}")

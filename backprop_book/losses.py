@@ -13,22 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .activations import ACTIVATIONS, Activation, get_activation, log_sigmoid, log_softmax
-
-# %% ../nbs/05_losses.ipynb #9d00b09d
-def _as_float(x: object, name: str) -> np.ndarray:
-    """`name` as a float ndarray (ints and bools become float64); TypeError for non-numbers."""
-    if x is None or isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}")
-    try:
-        arr = np.asarray(x)
-    except ValueError as err:  # ragged nested lists
-        raise ValueError(f"{name} is not a rectangular array: {err}") from None
-    if arr.dtype == bool or np.issubdtype(arr.dtype, np.integer):
-        return arr.astype(np.float64)
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    return arr
+from .activations import ACTIVATIONS, Activation, _as_float, get_activation, log_sigmoid, log_softmax
 
 # %% ../nbs/05_losses.ipynb #2c6bd6e1
 def _as_batch(x: object, name: str) -> np.ndarray:

@@ -16,22 +16,7 @@ from typing import Any, NoReturn
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from .activations import Activation, get_activation
-
-# %% ../nbs/04_mlp.ipynb #19989e9d
-#| code-fold: true
-def _real_array(value: Any, what: str) -> np.ndarray:
-    """np.asarray(value), refusing ragged nesting and non-numeric dtypes (object, str, complex)."""
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{what} must be an array of real numbers; got {type(value).__name__}")
-    try:
-        arr = np.asarray(value)
-    except (ValueError, TypeError):
-        raise ValueError(f"{what} must be a rectangular array of real numbers (rows of equal length)") from None
-    kind = arr.dtype.kind
-    if kind not in "fiub":
-        raise TypeError(f"{what} must hold real numbers (float, int or bool); got dtype {arr.dtype}")
-    return arr
+from .activations import Activation, _real_array, get_activation
 
 # %% ../nbs/04_mlp.ipynb #437afc1b
 def check_input(net: "MLP", X: Any, name: str = "X") -> np.ndarray:
