@@ -11,9 +11,9 @@ from numbers import Real
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .activations import Activation, _real_array, get_activation
+from .activations import Activation, _real_array
 from .losses import Loss, as_targets, check_compatible, get_loss
-from .mlp import MLP, Trace, _check_sizes  # the same layer-size rules as the MLP
+from .mlp import MLP, Trace, _check_sizes, _layer_activation  # the MLP's rules for sizes and activations
 
 # %% ../nbs/11_rhw1986.ipynb #366afc45
 def package_lr(epsilon: float, N: int) -> float:
@@ -60,10 +60,8 @@ class SkipNet:
         self.sizes = _check_sizes(sizes)
         self.m = len(self.sizes) - 1
         self.connections = _check_connections(connections, self.m)
-        self.g: Activation = get_activation(hidden)
-        self.g_o: Activation = get_activation(output)
-        if self.g.df is None:
-            raise ValueError(f"{self.g.name!r} cannot be a hidden activation (it mixes a whole layer)")
+        self.g: Activation = _layer_activation(hidden, "hidden")
+        self.g_o: Activation = _layer_activation(output, "output")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"seed must be an int; got {seed!r}")
         if isinstance(init_scale, bool) or not isinstance(init_scale, Real) or not (

@@ -122,6 +122,18 @@ HIDDEN_ACTIVATIONS: tuple[str, ...] = ("identity", "step", "sigmoid", "tanh", "r
 #: Names allowed for the output activation g_o.
 OUTPUT_ACTIVATIONS: tuple[str, ...] = ("identity", "step", "sigmoid", "tanh", "relu", "softmax")
 
+# %% ../nbs/04_mlp.ipynb #34969b94
+def _layer_activation(name: str, role: str) -> Activation:
+    """get_activation(name) if it may serve as the `role` ("hidden" or "output") activation, else ValueError."""
+    g = get_activation(name)
+    if role == "hidden" and g.name not in HIDDEN_ACTIVATIONS:
+        raise ValueError(f"{g.name!r} cannot be a hidden activation (softmax mixes a whole layer; "
+                         f"use it as output); valid hidden activations are {list(HIDDEN_ACTIVATIONS)}")
+    if role == "output" and g.name not in OUTPUT_ACTIVATIONS:
+        raise ValueError(f"{g.name!r} cannot be an output activation; "
+                         f"valid output activations are {list(OUTPUT_ACTIVATIONS)}")
+    return g
+
 # %% ../nbs/04_mlp.ipynb #7ffe227a
 #| code-fold: true
 def _check_sizes(sizes: Any) -> tuple[int, ...]:
@@ -192,11 +204,7 @@ class MLP:
 
     @hidden.setter
     def hidden(self, name: str) -> None:
-        g = get_activation(name)
-        if g.name not in HIDDEN_ACTIVATIONS:
-            raise ValueError(f"{g.name!r} cannot be a hidden activation (softmax mixes a whole layer; "
-                             f"use it as output); valid hidden activations are {list(HIDDEN_ACTIVATIONS)}")
-        self.g: Activation = g
+        self.g: Activation = _layer_activation(name, "hidden")
 
     @property
     def output(self) -> str:
@@ -205,11 +213,7 @@ class MLP:
 
     @output.setter
     def output(self, name: str) -> None:
-        g_o = get_activation(name)
-        if g_o.name not in OUTPUT_ACTIVATIONS:
-            raise ValueError(f"{g_o.name!r} cannot be an output activation; "
-                             f"valid output activations are {list(OUTPUT_ACTIVATIONS)}")
-        self.g_o: Activation = g_o
+        self.g_o: Activation = _layer_activation(name, "output")
 
     @property
     def weights(self) -> list[np.ndarray]:
